@@ -1,0 +1,131 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { SlowDown } from '../core/errors.js';
+import type { Core } from '../core/index.js';
+import { parseFormFields, parseJsonFields } from './body.js';
+import type { AppDeps } from './context.js';
+import { toWire } from './errors.js';
+import { Metrics } from './metrics.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { introspectRoute } from './routes/introspect.js';
+import { keysRoute } from './routes/keys.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { metricsRoute } from './routes/metrics.js';
+import { openapiRoute, registerOpenapi } from './routes/openapi.js';
+import { revokeRoute } from './routes/revoke.js';
+import { tokenRoute } from './routes/token.js';
+
+/** Header names whose values never reach a log (SPEC §10). */
+export const REDACTED_HEADERS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key'];
+
+export interface AppOptions {
+  core: Core;
+  config: Config;
+  metrics?: Metrics;
+  /** A pino logger instance, or false for none (tests). */
+  logger?: FastifyServerOptions['loggerInstance'] | false;
+  https?: { cert: Buffer; key: Buffer } | null;
+  /** Extra plugins (gateway, admin) registered after the own routes. */
+  extend?: (app: FastifyInstance, deps: AppDeps) => Promise<void> | void;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+/** Assembles the Fastify app: parsers, hooks, the one error handler, every route. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { core, config } = opts;
+  const metrics = opts.metrics ?? new Metrics();
+  const deps: AppDeps = { core, config, metrics };
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.https ? { https: opts.https } : {}),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 16 * 1024,
+    requestTimeout: config.requestTimeout * 1000,
+    connectionTimeout: config.requestTimeout * 1000,
+    keepAliveTimeout: 5000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Fastify's own request lines log the raw URL (a query could carry a token); ours below do not.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  // Slowloris: the whole header block must arrive within the header timeout.
+  app.server.headersTimeout = config.headerTimeout * 1000;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try { done(null, parseJsonFields(body as Buffer)); } catch (err) { done(err as Error); }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    try { done(null, parseFormFields(body as Buffer)); } catch (err) { done(err as Error); }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    if (opts.https) reply.header('strict-transport-security', 'max-age=31536000');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.latency.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    request.log.info({ req: { method: request.method, route, ip: request.ip }, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const wire = toWire(err, request.id);
+    if (wire.unexpected) request.log.error({ err: wire.unexpected }, 'unexpected error');
+    if (wire.status === 503) {
+      metrics.storeErrors.inc();
+      request.log.warn({ err: (err as Error).cause ?? err }, 'store unavailable');
+    }
+    if (wire.status === 429 && !(err instanceof SlowDown)) metrics.throttled.inc({ reason: 'rate' });
+    return reply.code(wire.status).headers(wire.headers).header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(wire.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).type('application/json').send({ error: 'not_found', error_description: `No route ${request.method} ${request.url.split('?')[0]}.` });
+  });
+
+  if (config.corsOrigins.length > 0) {
+    const cors = (await import('@fastify/cors')).default;
+    await app.register(cors, { origin: [...config.corsOrigins], methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization'], maxAge: 600 });
+  }
+  if (config.rateLimit > 0) {
+    const rateLimit = (await import('@fastify/rate-limit')).default;
+    await app.register(rateLimit, {
+      global: false,
+      max: config.rateLimit,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_req, ctx) => new SlowDown(Math.ceil(ctx.ttl / 1000), 'Too many requests from this address; slow down.'),
+    });
+  }
+  await registerOpenapi(app);
+
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      if ((route.config as { rateLimited?: boolean } | undefined)?.rateLimited && config.rateLimit > 0) {
+        route.config = { ...route.config, rateLimit: { max: config.rateLimit, timeWindow: 60_000 } } as typeof route.config;
+      }
+    });
+    authRoutes(scope, deps);
+    tokenRoute(scope, deps);
+    revokeRoute(scope, deps);
+    introspectRoute(scope, deps);
+  });
+  keysRoute(app, deps);
+  metadataRoutes(app, deps);
+  healthRoutes(app, deps);
+  if (!config.metricsPort) metricsRoute(app, metrics);
+  openapiRoute(app);
+  if (opts.extend) await opts.extend(app, deps);
+  return app;
+}
