@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { CommanderError, Option, type Command } from 'commander';
 import { settings, type Config, type Setting } from '../config/schema.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createCore, type Core } from '../core/index.js';
