@@ -23,12 +23,18 @@ export class LoginThrottle {
     return [`ipu:${ip}|${u}`, `u:${u}`];
   }
 
-  /** Seconds until the pair may try again, or 0 when it is not blocked. */
-  async blockedFor(username: string, ip: string, now: number): Promise<number> {
+  /**
+   * `wait`: seconds until the pair may try again (0 when not blocked);
+   * `counted`: whether the pair has a failure counter a success should clear.
+   */
+  async check(username: string, ip: string, now: number): Promise<{ wait: number; counted: boolean }> {
     const [pair, user] = await this.store.throttleGet(this.keys(username, ip));
     const wait = (s: typeof pair, limit: number) =>
       s && s.count >= limit && s.windowStart + this.policy.windowMs > now ? s.windowStart + this.policy.windowMs - now : 0;
-    return Math.ceil(Math.max(wait(pair, this.policy.perIpUser), wait(user, this.policy.perUser)) / 1000);
+    return {
+      wait: Math.ceil(Math.max(wait(pair, this.policy.perIpUser), wait(user, this.policy.perUser)) / 1000),
+      counted: pair !== null,
+    };
   }
 
   async failed(username: string, ip: string, now: number): Promise<void> {
