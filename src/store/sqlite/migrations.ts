@@ -33,7 +33,7 @@ export const sqliteMigrations: string[] = [
     client_ip TEXT,
     user_agent TEXT
   );
-  CREATE INDEX families_account ON families (account_id) WHERE revoked_at IS NULL;
+  CREATE INDEX families_account ON families (account_id);
   CREATE INDEX families_expiry ON families (expires_at);
   CREATE INDEX families_idle ON families (idle_expires_at);
   CREATE INDEX families_revoked ON families (revoked_at) WHERE revoked_at IS NOT NULL;
