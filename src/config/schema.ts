@@ -35,6 +35,13 @@ const urlCheck = (v: unknown): string | null => {
   }
 };
 
+const upstreamCheck = (v: unknown): string | null => {
+  const problem = urlCheck(v);
+  if (problem || v === '') return problem;
+  const u = new URL(String(v));
+  return u.username || u.password || u.search || u.hash ? 'must be scheme://host[:port][/path], without credentials, query or fragment' : null;
+};
+
 const dbUrlCheck = (v: unknown): string | null => {
   if (v === '') return null;
   return /^(postgres|postgresql):\/\//.test(String(v)) || /^sqlite:/.test(String(v))
@@ -60,7 +67,7 @@ export const settings = [
   { key: 'signingAlg', flag: '--signing-alg', env: 'RCAUTH_SIGNING_ALG', type: 'enum', values: ['RS256', 'ES256'], default: 'RS256', description: 'Algorithm of newly made signing keys.' },
   { key: 'masterKey', flag: '--master-key', env: 'RCAUTH_MASTER_KEY', type: 'string', default: '', secret: true, check: (v) => (v === '' || String(v).length >= 32 ? null : 'must be at least 32 characters'), description: 'Encrypts private signing keys in the store (AES-256-GCM). Every node must share it.' },
   { key: 'trustProxy', flag: '--trust-proxy', env: 'RCAUTH_TRUST_PROXY', type: 'bool', default: false, serveOnly: true, description: 'Take the client IP from X-Forwarded-For (only behind a proxy you run).' },
-  { key: 'upstream', flag: '--upstream', env: 'RCAUTH_UPSTREAM', type: 'string', default: '', check: urlCheck, serveOnly: true, description: 'Gateway mode: proxy every other route to this URL after checking the bearer token.' },
+  { key: 'upstream', flag: '--upstream', env: 'RCAUTH_UPSTREAM', type: 'string', default: '', check: upstreamCheck, serveOnly: true, description: 'Gateway mode: proxy every other route to this URL after checking the bearer token.' },
   { key: 'upstreamTimeout', flag: '--upstream-timeout', env: 'RCAUTH_UPSTREAM_TIMEOUT', type: 'int', default: 30, min: 1, max: 3600, serveOnly: true, description: 'Seconds before a slow upstream gets 504.' },
   { key: 'tlsCert', flag: '--tls-cert', env: 'RCAUTH_TLS_CERT', type: 'string', default: '', serveOnly: true, description: 'PEM certificate file; with --tls-key serves HTTPS.' },
   { key: 'tlsKey', flag: '--tls-key', env: 'RCAUTH_TLS_KEY', type: 'string', default: '', serveOnly: true, description: 'PEM private key file.' },

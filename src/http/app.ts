@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { SlowDown } from '../core/errors.js';
@@ -58,6 +58,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Fastify's own request lines log the raw URL (a query could carry a token); ours below do not.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors raised by the router before any route (a badly encoded URL) get our wire body too.
+    frameworkErrors: (err, request, reply: FastifyReply) => {
+      const wire = toWire(err, request.id);
+      return reply.code(wire.status).headers(wire.headers).type('application/json').send(wire.body);
+    },
   });
   // Slowloris: the whole header block must arrive within the header timeout.
   app.server.headersTimeout = config.headerTimeout * 1000;
