@@ -103,7 +103,8 @@ export class AccountService {
     const account = await this.get(username);
     const family = await this.deps.store.findFamily(sessionId);
     if (!family || family.accountId !== account.id) throw new NotFound('No such session for this account.');
-    await this.deps.store.revokeFamily(family.id, this.deps.now(), 'revoked');
+    // Ending an ended session is not a second event.
+    if (!(await this.deps.store.revokeFamily(family.id, this.deps.now(), 'revoked'))) throw new NotFound('That session has ended already.');
     await this.audit('revoke', account, by, { session: family.id });
   }
 

@@ -169,7 +169,8 @@ export class SessionService {
     const found = await this.deps.store.findRefreshToken(hashSecret(refreshToken));
     if (!found) return;
     if (await this.deps.store.revokeFamily(found.family.id, this.deps.now(), 'revoked')) {
-      await this.deps.audit.record({ type: 'revoke', outcome: 'ok', accountId: found.family.accountId, clientIp: ctx.clientIp, requestId: ctx.requestId, detail: { session: found.family.id } });
+      const account = await this.deps.store.findAccountById(found.family.accountId);
+      await this.deps.audit.record({ type: 'revoke', outcome: 'ok', username: account?.username ?? null, accountId: found.family.accountId, clientIp: ctx.clientIp, requestId: ctx.requestId, detail: { session: found.family.id } });
     }
   }
 
@@ -185,7 +186,8 @@ export class SessionService {
       }
     }
     await store.revokeFamily(family.id, at, 'reuse');
-    await audit.record({ type: 'refresh_reuse', outcome: 'detected', accountId: family.accountId, clientIp: ctx.clientIp, requestId: ctx.requestId, detail: { session: family.id } });
+    const account = await store.findAccountById(family.accountId);
+    await audit.record({ type: 'refresh_reuse', outcome: 'detected', username: account?.username ?? null, accountId: family.accountId, clientIp: ctx.clientIp, requestId: ctx.requestId, detail: { session: family.id } });
     this.deps.onEvent?.({ kind: 'refresh', outcome: 'reuse' });
     throw new InvalidGrant(undefined, { cause: 'refresh token reuse' });
   }

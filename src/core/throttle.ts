@@ -49,9 +49,14 @@ export class LoginThrottle {
   /** `rcauth user unlock`: clears every counter of the username. */
   async unlock(username: string): Promise<void> {
     const u = usernameKey(username);
-    const keys = (await this.store.throttleList(0, Number.MAX_SAFE_INTEGER, 0))
-      .map((r) => r.key)
-      .filter((k) => k === `u:${u}` || k.endsWith(`|${u}`));
+    // throttleList returns at most 1000 rows, newest first: during a spraying attack the
+    // name's counters can fall off that list. Blocked pairs (what actually locks a user
+    // out) are listed on their own first, so many small counters cannot hide them.
+    const listed = [
+      ...(await this.store.throttleList(0, Number.MAX_SAFE_INTEGER, this.policy.perIpUser)),
+      ...(await this.store.throttleList(0, Number.MAX_SAFE_INTEGER, 0)),
+    ];
+    const keys = listed.map((r) => r.key).filter((k) => k === `u:${u}` || k.endsWith(`|${u}`));
     await this.store.throttleClear([...new Set([...keys, `u:${u}`])]);
   }
 

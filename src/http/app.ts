@@ -46,7 +46,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const deps: AppDeps = { core, config, metrics };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
-    ...(opts.https ? { https: opts.https } : {}),
+    // Node checks header/request timeouts every connectionsCheckingInterval (30 s by default),
+    // which would let a slowloris client hold a socket far past --header-timeout.
+    ...(opts.https ? { https: { ...opts.https, connectionsCheckingInterval: 1000 } } : { http: { connectionsCheckingInterval: 1000 } }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: config.trustProxy,
@@ -55,9 +57,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: config.requestTimeout * 1000,
     keepAliveTimeout: 5000,
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Room for a 256-character username percent-encoded in an admin URL.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 3100 },
     // Fastify's own request lines log the raw URL (a query could carry a token); ours below do not.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors of Node's HTTP parser (bad request line, oversized headers, timeouts) never reach
+    // a route; they still get the documented body shape.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return;
+      const [status, reason, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'The request took too long to arrive.']
+          : [400, 'Bad Request', 'The request is malformed.'];
+      const body = JSON.stringify({ error: 'invalid_request', error_description: text });
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     // Errors raised by the router before any route (a badly encoded URL) get our wire body too.
     frameworkErrors: (err, request, reply: FastifyReply) => {
       const wire = toWire(err, request.id);
@@ -93,7 +106,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       metrics.storeErrors.inc();
       request.log.warn({ err: (err as Error).cause ?? err }, 'store unavailable');
     }
-    if (wire.status === 429 && !(err instanceof SlowDown)) metrics.throttled.inc({ reason: 'rate' });
     return reply.code(wire.status).headers(wire.headers).header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json').send(wire.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -110,17 +122,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       global: false,
       max: config.rateLimit,
       timeWindow: 60_000,
-      errorResponseBuilder: (_req, ctx) => new SlowDown(Math.ceil(ctx.ttl / 1000), 'Too many requests from this address; slow down.'),
+      errorResponseBuilder: (_req, ctx) => {
+        metrics.throttled.inc({ reason: 'rate' });
+        return new SlowDown(Math.ceil(ctx.ttl / 1000), 'Too many requests from this address; slow down.');
+      },
     });
   }
   await registerOpenapi(app);
 
   await app.register(async (scope) => {
-    scope.addHook('onRoute', (route) => {
-      if ((route.config as { rateLimited?: boolean } | undefined)?.rateLimited && config.rateLimit > 0) {
-        route.config = { ...route.config, rateLimit: { max: config.rateLimit, timeWindow: 60_000 } } as typeof route.config;
-      }
-    });
     authRoutes(scope, deps);
     tokenRoute(scope, deps);
     revokeRoute(scope, deps);

@@ -37,6 +37,16 @@ export async function dispatchGrant(deps: AppDeps, request: FastifyRequest, fiel
   }
 }
 
+/**
+ * Route config for the per-IP request limit (SPEC §6). The limit must sit on the
+ * route itself: @fastify/rate-limit reads `config.rateLimit` in its own onRoute hook,
+ * which runs before any hook added in a child scope, so a later hook setting it is
+ * never seen (regression: test/security/throttle.test.ts, per-IP request limit).
+ */
+export function rateLimited(deps: AppDeps): { rateLimited: true; rateLimit?: { max: number; timeWindow: number } } {
+  return deps.config.rateLimit > 0 ? { rateLimited: true, rateLimit: { max: deps.config.rateLimit, timeWindow: 60_000 } } : { rateLimited: true };
+}
+
 function methodNotAllowed(_request: FastifyRequest, reply: FastifyReply): never {
   reply.header('allow', 'POST');
   throw new InvalidRequest('Only POST is allowed here.', 405);
@@ -57,7 +67,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         response: { 200: tokenResponseSchema, '4xx': errorSchema, '5xx': errorSchema },
       },
-      config: { rateLimited: true },
+      config: rateLimited(deps),
       handler: async (request, reply) => {
         const response = await dispatchGrant(deps, request, readGrant(request.body));
         return noStore(reply).type('application/json').send(response);

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { requestContext, type AppDeps } from '../context.js';
 import { errorSchema } from '../schemas.js';
-import { readGrant } from './auth.js';
+import { rateLimited, readGrant } from './auth.js';
 
 /** POST /oauth2/v1/revoke — RFC 7009: a refresh token ends its session; always 200. */
 export function revokeRoute(app: FastifyInstance, deps: AppDeps): void {
   app.post('/oauth2/v1/revoke', {
     bodyLimit: 16 * 1024,
     schema: { summary: 'Revoke a refresh token (RFC 7009)', tags: ['oauth2'], consumes: ['application/x-www-form-urlencoded'], response: { '4xx': errorSchema, '5xx': errorSchema } },
-    config: { rateLimited: true },
+    config: rateLimited(deps),
   }, async (request, reply) => {
     const fields = readGrant(request.body);
     const token = fields.required('token', 4096);

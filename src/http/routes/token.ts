@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidGrant } from '../../core/errors.js';
 import { noStore, type AppDeps } from '../context.js';
 import { errorSchema, tokenResponseSchema } from '../schemas.js';
-import { dispatchGrant, readGrant } from './auth.js';
+import { dispatchGrant, rateLimited, readGrant } from './auth.js';
 
 /** POST /oauth2/v1/token — RFC 6749 §3.2 token endpoint (form body; §5.2 errors). */
 export function tokenRoute(app: FastifyInstance, deps: AppDeps): void {
@@ -13,7 +13,7 @@ export function tokenRoute(app: FastifyInstance, deps: AppDeps): void {
       consumes: ['application/x-www-form-urlencoded'],
       response: { 200: tokenResponseSchema, '4xx': errorSchema, '5xx': errorSchema },
     },
-    config: { rateLimited: true },
+    config: rateLimited(deps),
   }, async (request, reply) => {
     try {
       const response = await dispatchGrant(deps, request, readGrant(request.body));
