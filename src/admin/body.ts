@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest } from '../core/errors.js';
+import { decode, parseJsonObject } from '../http/body.js';
 
 /** Admin bodies are small JSON documents (a username, a password, some scopes). */
 export const ADMIN_BODY_LIMIT = 64 * 1024;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A strict JSON body: UTF-8 (fatal, no guessing), one JSON object, nothing else.
@@ -13,23 +12,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function parseAdminJson(raw: Buffer): Record<string, unknown> | undefined {
   if (raw.length === 0) return undefined;
-  let text: string;
-  try {
-    text = utf8.decode(raw);
-  } catch {
-    throw new InvalidRequest('The request body is not valid UTF-8.');
-  }
+  const text = decode(raw);
   if (text.trim() === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new InvalidRequest('The request body is not valid JSON.');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidRequest('The request body must be a JSON object.');
-  }
-  return parsed as Record<string, unknown>;
+  return parseJsonObject(text);
 }
 
 /**

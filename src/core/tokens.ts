@@ -1,25 +1,12 @@
 import { SignJWT } from 'jose';
 import { randomToken } from './crypto.js';
 import type { KeyRing } from './keys.js';
+import type { AccessTokenClaims } from '../verify/check.js';
 
 export type TokenProfile = 'recoveryconnect' | 'rfc9068';
 
-/** The documented claim set (seed document), in the documented order. */
-export interface AccessClaims {
-  ver: 1;
-  jti: string;
-  iss: string;
-  aud: string;
-  iat: number;
-  exp: number;
-  cid: string;
-  uid: string;
-  scp: string[];
-  auth_time: number;
-  sub: string;
-  client_id?: string;
-  scope?: string;
-}
+/** The documented claim set (seed document); the verify SDK's type is the one definition. */
+export type AccessClaims = AccessTokenClaims;
 
 export interface IssueInput {
   issuer: string;

@@ -24,7 +24,8 @@ export class FormFields {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-function decode(raw: Buffer): string {
+/** Decodes UTF-8 strictly: invalid bytes are invalid_request, never replaced. */
+export function decode(raw: Buffer): string {
   try {
     return utf8.decode(raw);
   } catch {
@@ -32,10 +33,8 @@ function decode(raw: Buffer): string {
   }
 }
 
-/** application/json: a single object; duplicate top-level keys are kept so they can be refused. */
-export function parseJsonFields(raw: Buffer): FormFields {
-  const text = decode(raw);
-  if (text.trim() === '') throw new InvalidRequest('The request body is empty.');
+/** Parses a JSON object (strict UTF-8); anything else is invalid_request. */
+export function parseJsonObject(text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -45,6 +44,14 @@ export function parseJsonFields(raw: Buffer): FormFields {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InvalidRequest('The request body must be a JSON object.');
   }
+  return parsed as Record<string, unknown>;
+}
+
+/** application/json: a single object; duplicate top-level keys are kept so they can be refused. */
+export function parseJsonFields(raw: Buffer): FormFields {
+  const text = decode(raw);
+  if (text.trim() === '') throw new InvalidRequest('The request body is empty.');
+  const parsed = parseJsonObject(text);
   const fields = new Map<string, unknown[]>();
   for (const key of topLevelKeys(text)) {
     const values = fields.get(key) ?? [];
