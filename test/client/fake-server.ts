@@ -1,3 +1,4 @@
+import { after, before, beforeEach } from 'node:test';
 /**
  * A scripted stand-in for a RecoveryConnect API on 127.0.0.1: an auth endpoint that
  * issues and rotates tokens, and an API that accepts only the live access tokens.
@@ -192,4 +193,21 @@ export class ManualClock {
 /** A client for `fake` with the fake's credentials; `options` override anything. */
 export function clientFor(fake: FakeServer, options: Partial<RecoveryConnectClientOptions> = {}): RecoveryConnectClient {
   return new RecoveryConnectClient({ baseUrl: fake.url, username: USERNAME, password: PASSWORD, version: fake.version, ...options });
+}
+
+/**
+ * Registers the usual hooks of a client test suite: one fake server for the suite,
+ * its scripted answers reset before each test. `assign` receives the server.
+ */
+export function useFakeServer(assign: (fake: FakeServer) => void): void {
+  let fake: FakeServer;
+  before(async () => {
+    fake = await startFakeServer();
+    assign(fake);
+  });
+  after(() => fake.close());
+  beforeEach(() => {
+    fake.onAuth = undefined;
+    fake.onApi = undefined;
+  });
 }

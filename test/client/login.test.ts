@@ -1,20 +1,13 @@
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RecoveryConnectClient, RecoveryConnectError } from '../../src/client/index.js';
-import { clientFor, FakeServer, PASSWORD, startFakeServer, USERNAME } from './fake-server.js';
+import { clientFor, FakeServer, PASSWORD, useFakeServer, USERNAME } from './fake-server.js';
 
 describe('client login', () => {
   let fake: FakeServer;
-  before(async () => {
-    fake = await startFakeServer();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.onAuth = undefined;
-    fake.onApi = undefined;
-  });
+  useFakeServer((f) => (fake = f));
 
   it('logs in lazily, on the first call, with the documented JSON body', async () => {
     const before = fake.loginAttempts;

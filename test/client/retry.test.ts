@@ -1,7 +1,7 @@
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecoveryConnectError } from '../../src/client/index.js';
-import { clientFor, startFakeServer, type FakeServer, type Reply } from './fake-server.js';
+import { clientFor, useFakeServer, type FakeServer, type Reply } from './fake-server.js';
 
 /** Answers the first `n` calls with `reply`, then falls through to the default. */
 function firstN(n: number, reply: Reply): (request: unknown, next: () => Reply) => Reply {
@@ -24,14 +24,7 @@ function streamBody(text: string): ReadableStream<Uint8Array> {
 
 describe('client retries after 401', () => {
   let fake: FakeServer;
-  before(async () => {
-    fake = await startFakeServer();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.onAuth = undefined;
-    fake.onApi = undefined;
-  });
+  useFakeServer((f) => (fake = f));
 
   it('renews the token once and resends the request once', async () => {
     const client = clientFor(fake);
@@ -123,14 +116,7 @@ describe('client retries after 401', () => {
 
 describe('client retries after 429 and 503', () => {
   let fake: FakeServer;
-  before(async () => {
-    fake = await startFakeServer();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.onAuth = undefined;
-    fake.onApi = undefined;
-  });
+  useFakeServer((f) => (fake = f));
 
   it('retries an API call after 429 with Retry-After: 0', async () => {
     const client = clientFor(fake);

@@ -1,9 +1,9 @@
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RecoveryConnectClient, RecoveryConnectError } from '../../src/client/index.js';
-import { clientFor, PASSWORD, startFakeServer, USERNAME, type FakeServer } from './fake-server.js';
+import { clientFor, PASSWORD, useFakeServer, USERNAME, type FakeServer } from './fake-server.js';
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -16,14 +16,7 @@ async function closedPort(): Promise<number> {
 
 describe('client timeouts, network errors and aborts', () => {
   let fake: FakeServer;
-  before(async () => {
-    fake = await startFakeServer();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.onAuth = undefined;
-    fake.onApi = undefined;
-  });
+  useFakeServer((f) => (fake = f));
 
   it('times out a slow API call with code timeout', async () => {
     const client = clientFor(fake, { timeoutMs: 100 });
