@@ -16,7 +16,7 @@ export async function openStore(config: Config): Promise<Store> {
     const { PostgresStore } = await import('./store/postgres/index.js');
     return new PostgresStore(config.databaseUrl);
   }
-  return new SqliteStore(sqlitePath(config));
+  return new SqliteStore(sqlitePath(config), { synchronous: config.sqliteSynchronous as 'normal' | 'full' });
 }
 
 export function coreOptions(config: Config): CoreOptions {

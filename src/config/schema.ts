@@ -54,6 +54,7 @@ export const settings = [
   { key: 'port', flag: '--port', env: 'RCAUTH_PORT', type: 'int', default: 8080, min: 0, max: 65535, description: 'TCP port to listen on (0 picks a free one).', serveOnly: true },
   { key: 'dataDir', flag: '--data-dir', env: 'RCAUTH_DATA_DIR', type: 'string', default: './data', description: 'Folder for rcauth.db and initial-admin-password (SQLite store).' },
   { key: 'databaseUrl', flag: '--database-url', env: 'RCAUTH_DATABASE_URL', type: 'string', default: '', check: dbUrlCheck, secret: true, description: 'postgres://… to share one PostgreSQL between nodes; empty: SQLite in the data dir.' },
+  { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'RCAUTH_SQLITE_SYNCHRONOUS', type: 'enum', values: ['normal', 'full'], default: 'normal', description: 'SQLite durability: normal survives any process crash; full also an OS crash or power loss (slower writes).' },
   { key: 'issuer', flag: '--issuer', env: 'RCAUTH_ISSUER', type: 'string', default: '', check: urlCheck, description: 'The `iss` claim and metadata issuer. Empty: http://HOST:PORT as reached. Set it in production.' },
   { key: 'audience', flag: '--audience', env: 'RCAUTH_AUDIENCE', type: 'string', default: 'api://default', description: 'The `aud` claim.' },
   { key: 'accessTtl', flag: '--access-ttl', env: 'RCAUTH_ACCESS_TTL', type: 'int', default: 3600, min: 10, max: 86400, description: 'Access token lifetime, seconds (`expires_in`).' },
