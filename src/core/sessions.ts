@@ -124,13 +124,12 @@ export class SessionService {
     const hash = hashSecret(refreshToken);
     const found = await store.findRefreshToken(hash);
     if (!found) return this.refused('unknown');
-    const { token, family } = found;
+    const { token, family, account } = found;
     if (family.revokedAt !== null) return this.refused('revoked');
     if (family.expiresAt <= at || family.idleExpiresAt <= at) return this.refused('expired');
 
     if (token.usedAt !== null) return this.replayOrReuse(refreshToken, hash, family, at, ctx);
 
-    const account = await store.findAccountById(family.accountId);
     if (!account || account.disabled) {
       await store.revokeFamily(family.id, at, 'account');
       return this.refused('account');

@@ -70,6 +70,12 @@ export interface RefreshTokenRecord {
   usedAt: number | null;
 }
 
+export interface RefreshTokenLookup {
+  token: RefreshTokenRecord;
+  family: FamilyRecord;
+  account: AccountRecord | null;
+}
+
 export interface RotateInput {
   familyId: string;
   oldHash: string;
@@ -150,7 +156,8 @@ export interface Store {
 
   /** Creates a family with its first refresh token. */
   createFamily(family: NewFamily): Promise<void>;
-  findRefreshToken(hash: string): Promise<{ token: RefreshTokenRecord; family: FamilyRecord } | null>;
+  /** The token with its family and the family's account (null once removed), in one read. */
+  findRefreshToken(hash: string): Promise<RefreshTokenLookup | null>;
   /**
    * Atomically marks `oldHash` used and makes `newHash` the family's current token —
    * only if `oldHash` is unused, is the family's current token and the family is not

@@ -67,3 +67,15 @@ export function auditFromRow(r: Row): AuditEvent {
     detail: r.detail ? (JSON.parse(String(r.detail)) as Record<string, unknown>) : null,
   };
 }
+
+/** Account columns selected with an `a_` prefix next to another table's (one joined read). */
+export const ACCOUNT_COLUMNS_AS_A = ['id', 'username', 'password_hash', 'scopes', 'disabled', 'created_at', 'updated_at', 'last_login_at', 'tokens_valid_after']
+  .map((c) => `a.${c} AS a_${c}`).join(', ');
+
+/** The account of an `a_`-prefixed joined row, or null when the join found none. */
+export function prefixedAccountFromRow(r: Row): AccountRecord | null {
+  if (r.a_id === null || r.a_id === undefined) return null;
+  const own: Row = {};
+  for (const [k, v] of Object.entries(r)) if (k.startsWith('a_')) own[k.slice(2)] = v;
+  return accountFromRow(own);
+}

@@ -290,7 +290,9 @@ for (const dialect of [sqliteDialect(), postgresDialect()]) {
         assert.deepEqual(await other.findRefreshToken(f.currentHash), {
           token: { hash: f.currentHash, familyId: f.id, createdAt: f.createdAt, usedAt: null },
           family: asCreated(f),
+          account: await store.findAccountById(accountId),
         });
+        assert.ok((await store.findAccountById(accountId))?.id === accountId, 'the joined account is the family\'s');
         assert.deepEqual(await store.findFamily(f.id), asCreated(f));
         assert.equal(await store.findRefreshToken(tokenHash()), null);
         assert.equal(await store.findFamily(uniq('fam')), null);

@@ -3,11 +3,11 @@ import type { ClientConfig, PoolClient } from 'pg';
 import { StoreUnavailable, UniqueViolation } from '../../core/errors.js';
 import type {
   AccountFilter, AccountPatch, AccountRecord, AuditEvent, AuditFilter, FamilyRecord, NewAccount, NewFamily,
-  RefreshTokenRecord, RotateInput, SigningKeyRecord, Store, ThrottleState,
+  RefreshTokenLookup, RotateInput, SigningKeyRecord, Store, ThrottleState,
 } from '../../core/store.js';
 // The row shape is shared with SQLite on purpose: same tables, same columns, one mapper.
 import { usernameKey } from '../../core/usernames.js';
-import { accountFromRow, auditFromRow, familyFromRow, keyFromRow } from '../rows.js';
+import { ACCOUNT_COLUMNS_AS_A, accountFromRow, auditFromRow, familyFromRow, keyFromRow, prefixedAccountFromRow } from '../rows.js';
 import { postgresMigrations } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -255,10 +255,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async findRefreshToken(hash: string): Promise<{ token: RefreshTokenRecord; family: FamilyRecord } | null> {
+  async findRefreshToken(hash: string): Promise<RefreshTokenLookup | null> {
+    // One round trip for the whole read side of a refresh: token, family and account.
     const r = await this.row(
-      `SELECT f.*, t.hash AS token_hash, t.created_at AS token_created_at, t.used_at AS token_used_at
-       FROM refresh_tokens t JOIN families f ON f.id = t.family_id WHERE t.hash = $1`,
+      `SELECT f.*, t.hash AS token_hash, t.created_at AS token_created_at, t.used_at AS token_used_at, ${ACCOUNT_COLUMNS_AS_A}
+       FROM refresh_tokens t JOIN families f ON f.id = t.family_id LEFT JOIN accounts a ON a.id = f.account_id
+       WHERE t.hash = $1`,
       [hash],
     );
     if (!r) return null;
@@ -266,6 +268,7 @@ export class PostgresStore implements Store {
     return {
       token: { hash: String(r.token_hash), familyId: String(r.id), createdAt: num(r.token_created_at), usedAt },
       family: familyFromRow(r),
+      account: prefixedAccountFromRow(r),
     };
   }
 

@@ -5,9 +5,9 @@ import { StoreUnavailable, UniqueViolation } from '../../core/errors.js';
 import { usernameKey } from '../../core/usernames.js';
 import type {
   AccountFilter, AccountPatch, AccountRecord, AuditEvent, AuditFilter, FamilyRecord, NewAccount, NewFamily,
-  RefreshTokenRecord, RotateInput, SigningKeyRecord, Store, ThrottleState,
+  RefreshTokenLookup, RotateInput, SigningKeyRecord, Store, ThrottleState,
 } from '../../core/store.js';
-import { accountFromRow, auditFromRow, familyFromRow, keyFromRow, num, numOrNull, type Row } from '../rows.js';
+import { ACCOUNT_COLUMNS_AS_A, accountFromRow, auditFromRow, familyFromRow, keyFromRow, num, numOrNull, prefixedAccountFromRow, type Row } from '../rows.js';
 import { sqliteMigrations } from './migrations.js';
 
 export { usernameKey };
@@ -182,17 +182,19 @@ export class SqliteStore implements Store {
     );
   }
 
-  findRefreshToken(hash: string): Promise<{ token: RefreshTokenRecord; family: FamilyRecord } | null> {
+  findRefreshToken(hash: string): Promise<RefreshTokenLookup | null> {
     return this.run(() => {
-      // One probe of the token's primary key, joined to its family: the whole read side of a refresh.
+      // One probe of the token's primary key, joined to its family and account: the whole read side of a refresh.
       const r = this.st(
-        `SELECT f.*, t.hash AS t_hash, t.created_at AS t_created_at, t.used_at AS t_used_at
-         FROM refresh_tokens t JOIN families f ON f.id = t.family_id WHERE t.hash = ?`,
+        `SELECT f.*, t.hash AS t_hash, t.created_at AS t_created_at, t.used_at AS t_used_at, ${ACCOUNT_COLUMNS_AS_A}
+         FROM refresh_tokens t JOIN families f ON f.id = t.family_id LEFT JOIN accounts a ON a.id = f.account_id
+         WHERE t.hash = ?`,
       ).get(hash) as Row | undefined;
       if (!r) return null;
       return {
         token: { hash: String(r.t_hash), familyId: String(r.id), createdAt: num(r.t_created_at), usedAt: numOrNull(r.t_used_at) },
         family: familyFromRow(r),
+        account: prefixedAccountFromRow(r),
       };
     });
   }
