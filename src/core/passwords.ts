@@ -2,7 +2,7 @@ import { hash, verify } from '@node-rs/argon2';
 
 // Algorithm.Argon2id of @node-rs/argon2 (an ambient const enum, which verbatimModuleSyntax cannot import).
 const ARGON2ID = 2;
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { InvalidRequest } from './errors.js';
 import { randomToken } from './crypto.js';
 
@@ -59,7 +59,19 @@ export class PasswordHasher {
   }
 }
 
-const common = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+let common: Set<string> | null = null;
+
+/**
+ * The list of ~49,000 common passwords (@zxcvbn-ts/language-common), loaded on first
+ * use: loading it costs ~18 MiB, and a server that only logs people in never needs it.
+ */
+function commonPasswords(): Set<string> {
+  if (!common) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, string[]> };
+    common = new Set(dictionary['passwords-common']!.map((p) => p.toLowerCase()));
+  }
+  return common;
+}
 
 /** Why a password is refused, or null. Used exactly as received: no trimming, no truncation. */
 export function passwordProblem(password: string, minLength: number): string | null {
@@ -68,7 +80,8 @@ export function passwordProblem(password: string, minLength: number): string | n
   const lower = password.toLowerCase();
   // A common password padded with digits or symbols ("password12345!") is as weak as the word.
   const stem = lower.replace(/[\d\W_]+$/u, '').replace(/^[\d\W_]+/u, '');
-  if (common.has(lower) || (stem.length >= 3 && common.has(stem)) || /^(.)\1*$/u.test(password) || /^(.{1,3})\1+$/u.test(password)) {
+  const list = commonPasswords();
+  if (list.has(lower) || (stem.length >= 3 && list.has(stem)) || /^(.)\1*$/u.test(password) || /^(.{1,3})\1+$/u.test(password)) {
     return 'The password is on the list of common or breached passwords; choose another.';
   }
   return null;

@@ -20,8 +20,19 @@ const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 export function issuerOf(request: FastifyRequest, config: Config): string {
   if (config.issuer) return config.issuer.replace(/\/$/, '');
   const host = request.headers.host;
-  const fallback = `${config.host}:${(request.server.server.address() as { port?: number } | null)?.port ?? config.port}`;
-  return `${request.protocol}://${host && HOST.test(host) ? host : fallback}`;
+  return `${request.protocol}://${host && HOST.test(host) ? host : listenAddress(request, config)}`;
+}
+
+const listenAddresses = new WeakMap<object, string>();
+
+/** host:port the server listens on; asked of the socket once, not per request (a syscall). */
+function listenAddress(request: FastifyRequest, config: Config): string {
+  let address = listenAddresses.get(request.server);
+  if (!address) {
+    address = `${config.host}:${(request.server.server.address() as { port?: number } | null)?.port ?? config.port}`;
+    listenAddresses.set(request.server, address);
+  }
+  return address;
 }
 
 export function requestContext(request: FastifyRequest, config: Config, clientId?: string): RequestContext {
