@@ -69,14 +69,19 @@ describe('GET /metrics after traffic', () => {
   });
 });
 
+/** The app in process on an in-memory SQLite store, with its own metrics registry. */
+async function inProcessApp(config: ReturnType<typeof defaultConfig>) {
+  const store = new SqliteStore(':memory:');
+  await store.migrate();
+  const metrics = new Metrics(false);
+  const core = await createCore(store, coreOptions(config), { onEvent: metrics.onSessionEvent });
+  return { store, metrics, app: await buildApp({ core, config, metrics }) };
+}
+
 describe('metrics in process (store outage, request limit)', () => {
   it('counts requests that failed because the store is gone', async () => {
     const config = defaultConfig({ rateLimit: 0 });
-    const store = new SqliteStore(':memory:');
-    await store.migrate();
-    const metrics = new Metrics(false);
-    const core = await createCore(store, coreOptions(config), { onEvent: metrics.onSessionEvent });
-    const app = await buildApp({ core, config, metrics });
+    const { store, metrics, app } = await inProcessApp(config);
     try {
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
       await store.close();
@@ -92,11 +97,7 @@ describe('metrics in process (store outage, request limit)', () => {
 
   it('counts the per-IP request limit as reason="rate"', async () => {
     const config = defaultConfig({ rateLimit: 1 });
-    const store = new SqliteStore(':memory:');
-    await store.migrate();
-    const metrics = new Metrics(false);
-    const core = await createCore(store, coreOptions(config), { onEvent: metrics.onSessionEvent });
-    const app = await buildApp({ core, config, metrics });
+    const { store, metrics, app } = await inProcessApp(config);
     try {
       const body = { grant_type: 'refresh_token', refresh_token: 'C'.repeat(43) };
       assert.equal((await app.inject({ method: 'POST', url: AUTH, payload: body })).statusCode, 401);

@@ -4,19 +4,11 @@
 // no password or token used here ever shows up in the audit output or the server log.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { AuditEvent } from '../../src/core/store.js';
 import { addUser, login, postAuth, startServer, type ServerHandle } from '../helpers/server.js';
 
-interface AuditRow {
-  at: string;
-  type: string;
-  outcome: string;
-  username: string | null;
-  accountId: string | null;
-  clientIp: string | null;
-  requestId: string | null;
-  actor: string | null;
-  detail: Record<string, unknown> | null;
-}
+/** What `rcauth audit --json` prints: the stored event with `at` as an ISO time. */
+type AuditRow = Omit<AuditEvent, 'at'> & { at: string };
 
 let server: ServerHandle;
 /** Every secret this file sends or receives; none may appear in the audit output or the logs. */
