@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/cli/commands/serve.js';
+import { createLogger } from '../../src/cli/logger.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { hashSecret } from '../../src/core/crypto.js';
 import { addUser, startServer } from '../helpers/server.js';
