@@ -26,8 +26,8 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
   // A little longer than the upstream's allowance, so our 504 is written before the socket goes.
   const idleMs = timeoutMs + 1000;
   const isServerPath = serverPathMatcher(config);
-  // requireBearer checks through deps.core.inspector; this one remembers verdicts for a few seconds.
-  const guardDeps: AppDeps = { ...deps, core: { ...deps.core, inspector: new CachedTokenInspector(deps.core) } };
+  // The same checks as introspection, with verdicts remembered for a few seconds.
+  const inspector = new CachedTokenInspector(deps.core);
   const identities = new WeakMap<FastifyRequest, AccessTokenClaims>();
 
   await app.register(async function rcauthGateway(scope) {
@@ -58,7 +58,7 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
     scope.addHook('onRequest', async function authenticate(request) {
       const path = pathOf(request.url);
       if (isServerPath(path)) throw new NotFound(`No route ${request.method} ${path}.`);
-      const { claims } = await requireBearer(guardDeps, request, []);
+      const { claims } = await requireBearer(deps, request, [], inspector);
       identities.set(request, claims);
       // The app's socket idle timeout is --request-timeout; left as is, it would
       // cut the client off while a slow upstream is still within

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { InsufficientScope, InvalidToken } from '../core/errors.js';
 import type { AccessTokenClaims } from '../verify/check.js';
+import type { TokenInspector } from '../core/introspection.js';
 import type { AccountRecord } from '../core/store.js';
 import { issuerOf, type AppDeps } from './context.js';
 
@@ -18,7 +19,13 @@ function challenge(err?: InvalidToken | InsufficientScope): string {
  * Checks the request's bearer token (signature, exp/iss/aud, revocation) and that
  * it carries one of `scopes`; throws 401/403 with the RFC 6750 challenge.
  */
-export async function requireBearer(deps: AppDeps, request: FastifyRequest, scopes: readonly string[]): Promise<{ claims: AccessTokenClaims; account: AccountRecord }> {
+export async function requireBearer(
+  deps: AppDeps,
+  request: FastifyRequest,
+  scopes: readonly string[],
+  // The gateway passes a checker that remembers verdicts for a few seconds.
+  inspector: Pick<TokenInspector, 'check'> = deps.core.inspector,
+): Promise<{ claims: AccessTokenClaims; account: AccountRecord }> {
   const header = request.headers.authorization;
   if (header === undefined || header === '') {
     const err = new InvalidToken('A bearer token is required.');
@@ -29,7 +36,7 @@ export async function requireBearer(deps: AppDeps, request: FastifyRequest, scop
   let result: { claims: AccessTokenClaims; account: AccountRecord };
   try {
     if (!match) throw new InvalidToken('The Authorization header is not a bearer token.');
-    result = await deps.core.inspector.check(match[1]!, issuerOf(request, deps.config));
+    result = await inspector.check(match[1]!, issuerOf(request, deps.config));
   } catch (err) {
     if (err instanceof InvalidToken) err.headers['www-authenticate'] = challenge(err);
     throw err;
