@@ -24,7 +24,7 @@ export class TokenInspector {
     let claims: AccessTokenClaims;
     try {
       claims = await checkAccessToken(token, async (header) => {
-        const found = header.kid ? this.deps.keys.find(header.kid) : null;
+        const found = header.kid ? await this.deps.keys.resolve(header.kid) : null;
         if (!found) throw new TokenError('invalid_token', 'The token was signed with an unknown key.');
         return found;
       }, { issuer, audience: this.deps.audience, clockTolerance: 1, currentDate: new Date(this.deps.now()) });

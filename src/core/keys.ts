@@ -24,6 +24,8 @@ const SEALED = 'sealed:';
  */
 export class KeyRing {
   private keys: LoadedKey[] = [];
+  private rereading: Promise<void> | null = null;
+  private lastReread = 0;
   private readonly byKid = new Map<string, LoadedKey>();
 
   constructor(
@@ -60,6 +62,23 @@ export class KeyRing {
     const key = this.keys.find((k) => k.retiredAt === null && k.privateKey);
     if (!key) throw new Error('no active signing key loaded');
     return key;
+  }
+
+  /**
+   * Like {@link find}, but an unknown kid first rereads the store: another node may
+   * have made the key moments ago (a rotation, or nodes starting together on an
+   * empty store). At most one reread per second, shared by concurrent callers, so
+   * tokens with made-up kids cannot turn into a query each.
+   */
+  async resolve(kid: string): Promise<{ key: CryptoKey; alg: SigningAlg } | null> {
+    const found = this.find(kid);
+    if (found || this.byKid.has(kid)) return found;
+    if (!this.rereading && this.opts.now() - this.lastReread >= 1000) {
+      this.lastReread = this.opts.now();
+      this.rereading = this.reload().finally(() => (this.rereading = null));
+    }
+    if (this.rereading) await this.rereading;
+    return this.find(kid);
   }
 
   /** Public key and its one algorithm, for the token checker (RFC 8725 §3.1). */
