@@ -128,7 +128,7 @@ export class SessionService {
     if (family.revokedAt !== null) return this.refused('revoked');
     if (family.expiresAt <= at || family.idleExpiresAt <= at) return this.refused('expired');
 
-    if (token.usedAt !== null) return this.replayOrReuse(refreshToken, hash, family, at, ctx);
+    if (token.used) return this.replayOrReuse(refreshToken, hash, family, at, ctx);
 
     if (!account || account.disabled) {
       await store.revokeFamily(family.id, at, 'account');

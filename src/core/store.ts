@@ -66,8 +66,11 @@ export interface RefreshTokenRecord {
   hash: string;
   familyId: string;
   createdAt: number;
-  /** Set when the token was rotated; a second presentation is reuse. */
-  usedAt: number | null;
+  /**
+   * The token was rotated (it is no longer its family's current token): a second
+   * presentation is reuse.
+   */
+  used: boolean;
 }
 
 export interface RefreshTokenLookup {

@@ -288,7 +288,7 @@ for (const dialect of [sqliteDialect(), postgresDialect()]) {
         const f = newFamily(accountId, { clientIp: null, userAgent: null });
         await store.createFamily(f);
         assert.deepEqual(await other.findRefreshToken(f.currentHash), {
-          token: { hash: f.currentHash, familyId: f.id, createdAt: f.createdAt, usedAt: null },
+          token: { hash: f.currentHash, familyId: f.id, createdAt: f.createdAt, used: false },
           family: asCreated(f),
           account: await store.findAccountById(accountId),
         });
@@ -311,9 +311,9 @@ for (const dialect of [sqliteDialect(), postgresDialect()]) {
         assert.equal(await store.rotate(r), true);
 
         const old = await store.findRefreshToken(f.currentHash);
-        assert.equal(old?.token.usedAt, r.now);
+        assert.equal(old?.token.used, true);
         const fresh = await other.findRefreshToken(r.newHash);
-        assert.deepEqual(fresh?.token, { hash: r.newHash, familyId: f.id, createdAt: r.now, usedAt: null });
+        assert.deepEqual(fresh?.token, { hash: r.newHash, familyId: f.id, createdAt: r.now, used: false });
         assert.deepEqual(fresh?.family, {
           ...asCreated(f), currentHash: r.newHash, previousHash: f.currentHash, lastUsedAt: r.now,
           idleExpiresAt: r.idleExpiresAt, graceResponse: r.graceResponse, graceUntil: r.graceUntil,
@@ -331,7 +331,7 @@ for (const dialect of [sqliteDialect(), postgresDialect()]) {
         assert.equal(await store.rotate(rotation({ id: f.id, currentHash: g.currentHash })), false);
         assert.equal(await store.rotate(rotation({ id: f.id, currentHash: tokenHash() })), false);
         assert.deepEqual(await store.findFamily(f.id), asCreated(f));
-        assert.equal((await store.findRefreshToken(g.currentHash))?.token.usedAt, null);
+        assert.equal((await store.findRefreshToken(g.currentHash))?.token.used, false);
       });
 
       it('rotate refuses a revoked family without burning the token', async () => {
@@ -340,7 +340,7 @@ for (const dialect of [sqliteDialect(), postgresDialect()]) {
         await store.revokeFamily(f.id, T0 + 1, 'logout');
         const r = rotation(f);
         assert.equal(await store.rotate(r), false);
-        assert.equal((await store.findRefreshToken(f.currentHash))?.token.usedAt, null);
+        assert.equal((await store.findRefreshToken(f.currentHash))?.token.used, false);
         assert.equal(await store.findRefreshToken(r.newHash), null);
       });
 

@@ -264,9 +264,8 @@ export class PostgresStore implements Store {
       [hash],
     );
     if (!r) return null;
-    const usedAt = r.token_used_at === null ? null : num(r.token_used_at);
     return {
-      token: { hash: String(r.token_hash), familyId: String(r.id), createdAt: num(r.token_created_at), usedAt },
+      token: { hash: String(r.token_hash), familyId: String(r.id), createdAt: num(r.token_created_at), used: r.token_used_at !== null },
       family: familyFromRow(r),
       account: prefixedAccountFromRow(r),
     };
