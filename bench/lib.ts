@@ -1,6 +1,6 @@
 /** Process plumbing for the benchmark: children, their first JSON line, RSS and CPU from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -224,4 +224,38 @@ export async function waitForIdle(seconds: number, log: (m: string) => void): Pr
   }
   log('the machine did not become idle; measuring anyway (see the load column)');
   return false;
+}
+
+export type LoadGenerator = 'wrk' | 'autocannon';
+
+/** The first executable called `name` on PATH, or undefined. */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * wrk when it is installed (it costs the shared cores far less than
+ * autocannon, which parses every response in JavaScript), else autocannon.
+ * Asking for wrk explicitly when it is missing is an error rather than a
+ * silent switch, so a figure is never attributed to the wrong tool.
+ */
+export function resolveLoadGenerator(requested: string | undefined, log: (m: string) => void = () => {}): LoadGenerator {
+  if (requested !== undefined && requested !== 'wrk' && requested !== 'autocannon') {
+    throw new Error(`--load-generator takes wrk or autocannon, not ${JSON.stringify(requested)}`);
+  }
+  if (requested === 'autocannon') return 'autocannon';
+  if (findOnPath('wrk')) return 'wrk';
+  if (requested === 'wrk') throw new Error('--load-generator wrk: no wrk on PATH (Debian/Ubuntu: apt-get install wrk)');
+  log('wrk is not on PATH: using autocannon, which takes more of the shared CPU (apt-get install wrk for the lighter generator)');
+  return 'autocannon';
 }

@@ -1,11 +1,15 @@
 /**
  * The load generator, run by bench/run.ts in its own process so that its CPU
- * is not the server's: one autocannon scenario against one server, for a
- * bounded time, then one JSON line with the figures on stdout.
+ * is not the server's: one scenario against one server, for a bounded time,
+ * then one JSON line with the figures on stdout. The requests go out from wrk
+ * (bench/wrk.ts, a C program driven by a small Lua script) when it is installed,
+ * else from autocannon in this process; `generator` picks one.
  *
  *   node --import tsx bench/load.ts '<LoadSpec as JSON>'
  */
-import autocannon, { type Client, type RequestSpec, type Result } from 'autocannon';
+import type { Client, RequestSpec, Result } from 'autocannon';
+import { cpuSeconds, resolveLoadGenerator, type LoadGenerator } from './lib.js';
+import { cycleScript, rawRequest, refreshScript, runWrk, staticScript, type WrkSummary } from './wrk.js';
 
 export type Scenario = 'login' | 'refresh' | 'get';
 
@@ -26,6 +30,10 @@ export interface LoadSpec {
   users: { username: string; password: string }[];
   /** `get` only: log in first and send the access token as a bearer. */
   bearer?: boolean;
+  /** Default: wrk if it is on PATH, else autocannon. */
+  generator?: LoadGenerator;
+  /** wrk threads (default 1: see WRK_THREADS). */
+  threads?: number;
 }
 
 export interface LoadResult {
@@ -46,7 +54,22 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** Refresh chains that had to restart from a spare session after a failure. */
   chainRestarts: number;
+  /** wrk refresh only: logins made because a thread had no spare token left. */
+  relogins?: number;
+  generator: LoadGenerator;
+  /** CPU the load generator itself used during the run, in cores (utime + stime from /proc). */
+  generatorCores: number;
 }
+
+/**
+ * One wrk thread: on two cores it drives every scenario here as fast as two
+ * threads do (the server is the bottleneck) and spends less CPU on it.
+ */
+const WRK_THREADS = 1;
+/** Seconds before a request counts as timed out (both generators). */
+const TIMEOUT = 10;
+/** Clock ticks per second for /proc/PID/stat (USER_HZ, 100 on Linux). */
+const TICKS = 100;
 
 function encode(format: LoadSpec['format'], fields: Record<string, string>): { body: string; contentType: string } {
   return format === 'json'
@@ -76,8 +99,17 @@ async function sessions(spec: LoadSpec, n: number): Promise<string[]> {
   return out;
 }
 
-async function run(spec: LoadSpec): Promise<LoadResult> {
-  const base = { url: spec.origin, connections: spec.connections, duration: spec.duration, timeout: 10 };
+const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
+
+async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
+  // Loaded only here: a wrk run should not pay for it.
+  const { default: autocannon } = await import('autocannon');
+  const base = { url: spec.origin, connections: spec.connections, duration: spec.duration, timeout: TIMEOUT };
+  let cpu0 = 0;
+  const timed = async (opts: Parameters<typeof autocannon>[0]) => {
+    cpu0 = cpuSeconds(process.pid);
+    return autocannon(opts);
+  };
   let chainRestarts = 0;
   let result: Result;
 
@@ -92,7 +124,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
         return { ...req, body, headers: { 'content-type': contentType } };
       },
     };
-    result = await autocannon({ ...base, requests: [request] });
+    result = await timed({ ...base, requests: [request] });
   } else if (spec.scenario === 'refresh') {
     // Every refresh needs a fresh, unused token: one chain per connection, each
     // request carrying the token the previous response returned. Spares restart
@@ -121,7 +153,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       it.context = { token: pool.pop() };
       it.rebuildRequest();
     };
-    result = await autocannon({ ...base, requests: [request], setupClient });
+    result = await timed({ ...base, requests: [request], setupClient });
   } else {
     const headers: Record<string, string> = {};
     if (spec.bearer) {
@@ -129,9 +161,10 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       const t = await tokenRequest(spec, { grant_type: 'password', username: u.username, password: u.password });
       headers.authorization = `Bearer ${String(t.access_token)}`;
     }
-    result = await autocannon({ ...base, method: 'GET', headers, requests: [{ method: 'GET', path: spec.path, headers }] });
+    result = await timed({ ...base, method: 'GET', headers, requests: [{ method: 'GET', path: spec.path, headers }] });
   }
 
+  const cpu = cpuSeconds(process.pid) - cpu0;
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]));
   return {
     scenario: spec.scenario,
@@ -147,7 +180,76 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors + result.timeouts,
     statusCodes,
     chainRestarts,
+    generator: 'autocannon',
+    generatorCores: round(cpu / result.duration, 2),
   };
+}
+
+async function runWrkScenario(spec: LoadSpec): Promise<LoadResult> {
+  const threads = Math.max(1, Math.min(spec.threads ?? WRK_THREADS, spec.connections));
+  const url = new URL(spec.path, spec.origin);
+  const host = url.host;
+  const loginRequests = spec.users.map((u) => {
+    const { body, contentType } = encode(spec.format, { grant_type: 'password', username: u.username, password: u.password, ...spec.extra });
+    return rawRequest('POST', spec.loginPath ?? spec.path, host, { 'Content-Type': contentType }, body);
+  });
+  let script: string;
+  if (spec.scenario === 'login') {
+    script = cycleScript(loginRequests, threads);
+  } else if (spec.scenario === 'refresh') {
+    const pool = await sessions(spec, spec.connections * 2);
+    // The body around a placeholder made of letters, which neither encoding changes.
+    const MARK = 'RefreshTokenGoesHere';
+    const { body, contentType } = encode(spec.format, { grant_type: 'refresh_token', refresh_token: MARK, ...spec.extra });
+    const [prefix, suffix] = body.split(MARK) as [string, string];
+    const head = rawRequest('POST', spec.path, host, { 'Content-Type': contentType }).replace(/Content-Length: 0\r\n\r\n$/, 'Content-Length: ');
+    // JSON bodies carry the token as is: it must not need escaping.
+    const bad = pool.find((t) => !/^[\x21-\x7e]+$/.test(t) || /["\\]/.test(t));
+    if (bad !== undefined) throw new Error(`a refresh token the wrk script cannot send verbatim: ${JSON.stringify(bad)}`);
+    const slices = Array.from({ length: threads }, (_, k) => pool.filter((_t, j) => j % threads === k));
+    script = refreshScript({ slices, head, prefix, suffix, form: spec.format === 'form', logins: loginRequests });
+  } else {
+    const headers: Record<string, string> = {};
+    if (spec.bearer) {
+      const u = spec.users[0]!;
+      const t = await tokenRequest(spec, { grant_type: 'password', username: u.username, password: u.password });
+      headers.Authorization = `Bearer ${String(t.access_token)}`;
+    }
+    script = staticScript('GET', headers);
+  }
+  const w: WrkSummary = await runWrk(url.href, script, { threads, connections: spec.connections, duration: spec.duration, timeoutSeconds: TIMEOUT });
+  const seconds = w.durationUs / 1e6;
+  const reads = Object.keys(w.statuses).length > 0;
+  // Where the script does not read responses, wrk only tells statuses above
+  // 399 apart; none of the bench's endpoints answers 1xx or 3xx.
+  const non2xx = reads ? Object.entries(w.statuses).filter(([k]) => !k.startsWith('2')).reduce((a, [, v]) => a + v, 0) : w.status;
+  // A late answer is counted in `requests` and in `timeout`; like autocannon, which
+  // gives up on it, it is not counted as a success.
+  const ok = Math.max(0, w.requests - non2xx - w.timeout);
+  const statusCodes = reads ? w.statuses : Object.fromEntries(Object.entries({ '2xx': w.requests - w.status, '4xx/5xx': w.status }).filter(([, v]) => v > 0));
+  return {
+    scenario: spec.scenario,
+    connections: spec.connections,
+    seconds: round(seconds, 2),
+    requests: w.requests,
+    ok,
+    okPerSec: Math.round(ok / seconds),
+    p50: round(w.p50Us / 1000, 2),
+    p99: round(w.p99Us / 1000, 2),
+    mean: round(w.meanUs / 1000, 2),
+    non2xx,
+    errors: w.connect + w.read + w.write + w.timeout,
+    statusCodes,
+    chainRestarts: w.restarts,
+    ...(spec.scenario === 'refresh' ? { relogins: w.relogins } : {}),
+    generator: 'wrk',
+    generatorCores: w.cpuTicks >= 0 ? round(w.cpuTicks / TICKS / seconds, 2) : NaN,
+  };
+}
+
+function run(spec: LoadSpec): Promise<LoadResult> {
+  const generator = spec.generator ?? resolveLoadGenerator(undefined, (m) => process.stderr.write(`load: ${m}\n`));
+  return generator === 'wrk' ? runWrkScenario(spec) : runAutocannon(spec);
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;

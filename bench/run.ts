@@ -7,9 +7,10 @@
  *   npm run bench -- --database-url postgres://user:pw@127.0.0.1/rcauth_bench
  *   npm run bench -- --postgres            # a throwaway local PostgreSQL (Debian's binaries)
  *   npm run bench -- --soak 300            # plus a 5-minute refresh soak (RSS growth)
+ *   npm run bench -- --load-generator autocannon   # instead of wrk
  *
- * Every load runs from a separate process (bench/load.ts, autocannon) for a
- * bounded time, against 127.0.0.1 only.
+ * Every load runs from a separate process (bench/load.ts: wrk when it is on
+ * PATH, else autocannon) for a bounded time, against 127.0.0.1 only.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,9 @@ import { loadConfig } from '../src/config/load.js';
 import { createCore } from '../src/core/index.js';
 import { coreOptions, openStore } from '../src/runtime.js';
 import type { Limits } from './limits.js';
-import { cpuSeconds, loadAverage, median, ROOT, rssMiB, runScript, sampleRss, startRcauth, startScript, waitForIdle, type Rcauth } from './lib.js';
+import {
+  cpuSeconds, loadAverage, median, resolveLoadGenerator, ROOT, rssMiB, runScript, sampleRss, startRcauth, startScript, waitForIdle, type LoadGenerator, type Rcauth,
+} from './lib.js';
 import type { LoadResult, LoadSpec, Scenario } from './load.js';
 import { renderMarkdown, type BenchResults, type Measured } from './report.js';
 
@@ -40,6 +43,7 @@ const { values: flags } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'wait-idle': { type: 'string', default: '0' },
+    'load-generator': { type: 'string' },
   },
 });
 
@@ -57,6 +61,7 @@ if (![duration, soakSeconds, userCount, connections, loginConnections].every((n)
 const warmup = Math.min(3, Math.max(1, Math.round(duration / 5)));
 const AUTH = '/api/v140/auth';
 const GATEWAY_PATH = '/bench/items?page=1';
+let generator: LoadGenerator = 'autocannon';
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -112,28 +117,46 @@ async function eventLoopLag(metricsUrl: string | undefined): Promise<{ meanMs: n
   return { meanMs: Math.round(value('rcauth_nodejs_eventloop_lag_mean_seconds') * 1e4) / 10, p99Ms: Math.round(value('rcauth_nodejs_eventloop_lag_p99_seconds') * 1e4) / 10 };
 }
 
+/** The bench upstream's counters (bench/upstream.ts). */
+async function upstreamStats(origin: string): Promise<{ requests: number; cpuUs: number }> {
+  return (await (await fetch(`${origin}/__stats`)).json()) as { requests: number; cpuUs: number };
+}
+
+interface Watch {
+  /** Our server's /metrics, for its event-loop lag. */
+  metricsUrl?: string;
+  server?: Rcauth;
+  /** The bench upstream behind the run, for its CPU per request. */
+  upstream?: string;
+}
+
 /** One measured load run, with the server's RSS and CPU over it (and its event-loop lag when `metricsUrl` is ours). */
-async function measure(spec: LoadSpec, serverPid: number, metricsUrl?: string, server?: Rcauth): Promise<Measured> {
+async function measure(spec: LoadSpec, serverPid: number, watch: Watch = {}): Promise<Measured> {
   if (warmup > 0) await runScript<LoadResult>('load.ts', { ...spec, duration: warmup });
-  await eventLoopLag(metricsUrl);
+  await eventLoopLag(watch.metricsUrl);
+  const up0 = watch.upstream ? await upstreamStats(watch.upstream) : undefined;
   const cpu0 = cpuSeconds(serverPid);
   const rss = sampleRss(serverPid);
   const result = await runScript<LoadResult>('load.ts', spec);
   const { peak } = rss.stop();
   const cpu = cpuSeconds(serverPid) - cpu0;
-  server?.assertAlive();
-  const lag = await eventLoopLag(metricsUrl);
+  watch.server?.assertAlive();
+  const up1 = watch.upstream ? await upstreamStats(watch.upstream) : undefined;
+  const lag = await eventLoopLag(watch.metricsUrl);
+  const served = up0 && up1 ? up1.requests - up0.requests : 0;
   const m: Measured = {
     ...result, rssMiB: rssMiB(serverPid), peakRssMiB: peak, serverCores: Math.round((cpu / result.seconds) * 100) / 100, loadAvg: loadAverage(),
     ...(lag ? { eventLoopLag: lag } : {}),
+    ...(up0 && up1 && served > 0 ? { upstreamUsPerRequest: Math.round(((up1.cpuUs - up0.cpuUs) / served) * 10) / 10 } : {}),
   };
-  log(`${spec.scenario.padEnd(8)} ${String(m.okPerSec).padStart(6)}/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}  RSS ${m.rssMiB} MiB  server CPU ${m.serverCores} cores  load ${m.loadAvg}`);
+  log(`${spec.scenario.padEnd(8)} ${String(m.okPerSec).padStart(6)}/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}  RSS ${m.rssMiB} MiB  ` +
+    `server CPU ${m.serverCores} cores  ${m.generator} CPU ${m.generatorCores} cores${m.upstreamUsPerRequest === undefined ? '' : `  upstream ${m.upstreamUsPerRequest} µs/request`}  load ${m.loadAvg}`);
   return m;
 }
 
 function spec(scenario: Scenario, origin: string, users: LoadSpec['users'], over: Partial<LoadSpec> = {}): LoadSpec {
   return {
-    scenario, origin, users, path: AUTH, duration, format: 'json',
+    scenario, origin, users, path: AUTH, duration, format: 'json', generator,
     connections: scenario === 'login' ? loginConnections : connections,
     ...over,
   };
@@ -150,6 +173,8 @@ async function measureStartup(dataDir: string, workers: string[], runs: number):
 }
 
 async function main(): Promise<void> {
+  generator = resolveLoadGenerator(flags['load-generator'], log);
+  log(`load generator: ${generator}`);
   if (!flags['no-build']) build();
   const rev = revision();
   if (Number(flags['wait-idle']) > 0) await waitForIdle(Number(flags['wait-idle']), log);
@@ -178,21 +203,25 @@ async function main(): Promise<void> {
     const startup = await measureStartup(dataDir, workersArgs, Number(flags['startup-runs']));
     log(`ready in ${startup.medianWallMs} ms from spawn (server's own figure ${startup.medianServerMs} ms)`);
 
+    const serve = (upstreamOrigin: string, logName: string) => startRcauth([
+      '--port', '0', '--data-dir', dataDir, '--rate-limit', '0', '--upstream', upstreamOrigin,
+      ...workersArgs, ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+    ], join(dataDir, logName));
     const upstream = await startScript('upstream.ts', {});
     cleanups.push(upstream.stop);
-    const server: Rcauth = await startRcauth([
-      '--port', '0', '--data-dir', dataDir, '--rate-limit', '0', '--upstream', `http://127.0.0.1:${upstream.port}`,
-      ...workersArgs, ...(databaseUrl ? ['--database-url', databaseUrl] : []),
-    ], join(dataDir, 'server.log'));
+    const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
+    const server: Rcauth = await serve(upstreamOrigin, 'server.log');
     cleanups.push(server.stop);
     const rssAtStart = rssMiB(server.pid);
     log(`server ${server.url} (pid ${server.pid}), RSS ${rssAtStart} MiB`);
 
-    const ours = {
-      login: await measure(spec('login', server.url, users), server.pid, `${server.url}/metrics`, server),
-      refresh: await measure(spec('refresh', server.url, users), server.pid, `${server.url}/metrics`, server),
-      gateway: await measure(spec('get', server.url, users, { path: GATEWAY_PATH, loginPath: AUTH, bearer: true }), server.pid, `${server.url}/metrics`, server),
-      direct: await measure(spec('get', `http://127.0.0.1:${upstream.port}`, users, { path: GATEWAY_PATH }), upstream.pid),
+    const watch: Watch = { metricsUrl: `${server.url}/metrics`, server };
+    const gatewaySpec = { path: GATEWAY_PATH, loginPath: AUTH, bearer: true };
+    const ours: BenchResults['ours'] = {
+      login: await measure(spec('login', server.url, users), server.pid, watch),
+      refresh: await measure(spec('refresh', server.url, users), server.pid, watch),
+      gateway: await measure(spec('get', server.url, users, gatewaySpec), server.pid, { ...watch, upstream: upstreamOrigin }),
+      direct: await measure(spec('get', upstreamOrigin, users, { path: GATEWAY_PATH }), upstream.pid, { upstream: upstreamOrigin }),
     };
     const rssAfter = rssMiB(server.pid);
 
@@ -230,6 +259,20 @@ async function main(): Promise<void> {
     await server.stop();
     await upstream.stop();
 
+    // The same comparison in front of an upstream that does an API's worth of
+    // CPU work per request. The server takes one --upstream, so this is a
+    // second server process on the same store, started once the first is gone.
+    log('gateway in front of the representative upstream');
+    const workUpstream = await startScript('upstream.ts', { work: true });
+    cleanups.push(workUpstream.stop);
+    const workOrigin = `http://127.0.0.1:${workUpstream.port}`;
+    const workServer = await serve(workOrigin, 'server-work.log');
+    cleanups.push(workServer.stop);
+    ours.gatewayWork = await measure(spec('get', workServer.url, users, gatewaySpec), workServer.pid, { metricsUrl: `${workServer.url}/metrics`, server: workServer, upstream: workOrigin });
+    ours.directWork = await measure(spec('get', workOrigin, users, { path: GATEWAY_PATH }), workUpstream.pid, { upstream: workOrigin });
+    await workServer.stop();
+    await workUpstream.stop();
+
     let peer: BenchResults['peer'] = null;
     if (!flags['no-peer']) {
       log('peer: node-oidc-provider');
@@ -250,17 +293,21 @@ async function main(): Promise<void> {
       revision: rev,
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, loadAtStart },
-      options: { duration, connections, loginConnections, users: userCount, workers: flags.workers ? Number(flags.workers) : 'default', store: databaseUrl ? 'postgresql' : 'sqlite' },
+      options: {
+        duration, connections, loginConnections, users: userCount, workers: flags.workers ? Number(flags.workers) : 'default', store: databaseUrl ? 'postgresql' : 'sqlite',
+        loadGenerator: generator,
+      },
       limits,
       startup,
       ours,
       peer,
-      rss: { atStartMiB: rssAtStart, afterBenchMiB: rssAfter, peakMiB: Math.max(...Object.values(ours).filter((m) => m !== ours.direct).map((m) => m.peakRssMiB)) },
+      rss: { atStartMiB: rssAtStart, afterBenchMiB: rssAfter, peakMiB: Math.max(...[ours.login, ours.refresh, ours.gateway, ours.gatewayWork].map((m) => m?.peakRssMiB ?? 0)) },
       soak,
       ratios: {
         loginVsArgon2: ratio(ours.login.okPerSec, limits.argon2.perSec),
         refreshVsSigning: ratio(ours.refresh.okPerSec, limits.rsa.perSec),
         gatewayVsDirect: ratio(ours.gateway.okPerSec, ours.direct.okPerSec),
+        gatewayWorkVsDirectWork: ours.gatewayWork && ours.directWork ? ratio(ours.gatewayWork.okPerSec, ours.directWork.okPerSec) : null,
         loginVsPeer: peer ? ratio(ours.login.okPerSec, peer.login.okPerSec) : null,
         refreshVsPeer: peer ? ratio(ours.refresh.okPerSec, peer.refresh.okPerSec) : null,
       },
