@@ -28,12 +28,16 @@ export class GatewayTimeout extends OAuthError {
 /**
  * Maps what @fastify/reply-from reports for a failed upstream call to our two
  * errors. reply-from marks every timeout (headers, connect) with status 504;
- * everything else (ECONNREFUSED arrives as its generic 500) means the upstream
- * is not usable, which for a proxy is 502, never a 500 of our own.
+ * a small answer read whole (src/gateway/index.ts) can also fail with undici's
+ * own body error, where a stall is a timeout too. Everything else (ECONNREFUSED
+ * arrives as reply-from's generic 500, a reset as undici's socket error) means
+ * the upstream is not usable, which for a proxy is 502, never a 500 of our own.
  * The original error travels in `cause`, for the log only.
  */
 export function upstreamFailure(err: unknown, timeoutSeconds: number): BadGateway | GatewayTimeout {
-  const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  if (status === 504) return new GatewayTimeout(`The upstream service did not answer within ${timeoutSeconds} s.`, { cause: err });
+  const { statusCode, code } = (err ?? {}) as { statusCode?: unknown; code?: unknown };
+  if (statusCode === 504 || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new GatewayTimeout(`The upstream service did not answer within ${timeoutSeconds} s.`, { cause: err });
+  }
   return new BadGateway('The upstream service could not be reached.', { cause: err });
 }

@@ -19,14 +19,25 @@ const FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-host', 
  * `X-Auth-Subject` both become HTTP_X_AUTH_SUBJECT there, so a spoof written
  * with underscores must be removed too. Node already lower-cases names.
  */
-const normalise = (name: string): string => name.toLowerCase().replace(/_/g, '-');
+const normalise = (name: string): string => {
+  const lower = name.toLowerCase();
+  // The regex is the costly part and nearly every name has no underscore.
+  return lower.includes('_') ? lower.replace(/_/g, '-') : lower;
+};
 const IDENTITY = new Set<string>(IDENTITY_HEADERS);
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Names listed in a Connection header are hop-by-hop as well (RFC 9110 §7.6.1). */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  // Most requests carry no Connection header or only `keep-alive`/`close`, which name no header.
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === '') return NONE;
+  const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
 }
+
+/** Text that headerValue leaves as it is (nearly every username and host). */
+const PLAIN = /^[\x20-\x24\x26-\x7e]*$/;
 
 /**
  * Header values are ISO-8859-1 on the wire, and a username may be any Unicode
@@ -35,6 +46,7 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
  * plain ASCII name arrives unchanged. Also rules out CR/LF header injection.
  */
 export function headerValue(text: string): string {
+  if (PLAIN.test(text)) return text;
   return text.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => {
     try {
       return encodeURIComponent(c);
@@ -42,6 +54,25 @@ export function headerValue(text: string): string {
       return '%EF%BF%BD'; // a lone surrogate: U+FFFD, as TextEncoder would do
     }
   });
+}
+
+/** The four X-Auth-* values of one verdict, in IDENTITY_HEADERS order. */
+type Identity = readonly [string, string, string, string];
+
+/**
+ * The identity values depend on the claims only, and a cached verdict hands
+ * the same claims object to every request within its few seconds: encoding
+ * them once per verdict instead of once per request.
+ */
+const identities = new WeakMap<AccessTokenClaims, Identity>();
+
+function identityOf(claims: AccessTokenClaims): Identity {
+  let identity = identities.get(claims);
+  if (!identity) {
+    identity = [headerValue(claims.sub), headerValue(claims.uid), headerValue(claims.cid), headerValue(claims.scp.join(' '))];
+    identities.set(claims, identity);
+  }
+  return identity;
 }
 
 export interface ForwardContext {
@@ -65,23 +96,24 @@ export interface ForwardContext {
 export function upstreamRequestHeaders(incoming: HeaderMap, ctx: ForwardContext): HeaderMap {
   const listed = connectionTokens(incoming.connection);
   const out: HeaderMap = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
     const key = normalise(name);
     if (HOP_BY_HOP.has(key) || listed.has(name) || IDENTITY.has(key) || key === 'authorization' || key === 'x-request-id') continue;
     if (!ctx.trustProxy && FORWARDING.has(key)) continue;
-    out[name] = value;
+    out[name] = incoming[name];
   }
-  const { claims } = ctx;
-  out['x-auth-subject'] = headerValue(claims.sub);
-  out['x-auth-user-id'] = headerValue(claims.uid);
-  out['x-auth-client-id'] = headerValue(claims.cid);
-  out['x-auth-scopes'] = headerValue(claims.scp.join(' '));
+  const identity = identityOf(ctx.claims);
+  out['x-auth-subject'] = identity[0];
+  out['x-auth-user-id'] = identity[1];
+  out['x-auth-client-id'] = identity[2];
+  out['x-auth-scopes'] = identity[3];
   out['x-request-id'] = ctx.requestId;
 
   // Append the peer to a chain we trust; otherwise start a new chain with it.
   const previous = ctx.trustProxy ? incoming['x-forwarded-for'] : undefined;
-  const chain = [...(Array.isArray(previous) ? previous : previous ? [previous] : []), ...(ctx.peerAddress ? [ctx.peerAddress] : [])];
-  if (chain.length > 0) out['x-forwarded-for'] = chain.join(', ');
+  const chain = previous === undefined ? '' : Array.isArray(previous) ? previous.join(', ') : previous;
+  const peer = ctx.peerAddress ?? '';
+  if (chain || peer) out['x-forwarded-for'] = chain && peer ? `${chain}, ${peer}` : chain || peer;
   out['x-forwarded-proto'] = ctx.protocol;
   if (ctx.host) out['x-forwarded-host'] = headerValue(ctx.host);
   return out;
@@ -91,10 +123,10 @@ export function upstreamRequestHeaders(incoming: HeaderMap, ctx: ForwardContext)
 export function clientResponseHeaders(incoming: HeaderMap): HeaderMap {
   const listed = connectionTokens(incoming.connection);
   const out: HeaderMap = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
     const key = name.toLowerCase();
     if (HOP_BY_HOP.has(key) || listed.has(key)) continue;
-    out[name] = value;
+    out[name] = incoming[name];
   }
   return out;
 }

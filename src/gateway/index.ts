@@ -1,5 +1,6 @@
-import replyFrom from '@fastify/reply-from';
+import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { Readable } from 'node:stream';
 import { ConfigError } from '../config/load.js';
 import { InvalidRequest, NotFound } from '../core/errors.js';
 import type { AppDeps } from '../http/context.js';
@@ -12,6 +13,25 @@ import { CachedTokenInspector } from './token-cache.js';
 
 export { BadGateway, GatewayTimeout } from './errors.js';
 export { TOKEN_CACHE_TTL_MS } from './token-cache.js';
+
+/**
+ * Upstream answers up to this size, announced by Content-Length, are read whole
+ * and sent as one buffer: that costs the gateway about 5 µs less per request
+ * than piping the stream (listeners and bookkeeping on both sides), and such a
+ * body nearly always arrives with the headers anyway. Larger or unsized bodies
+ * are streamed.
+ */
+const WHOLE_RESPONSE_MAX_BYTES = 16 * 1024;
+
+/** The reply as reply-from's callbacks see it. */
+type ProxyReply = Parameters<NonNullable<FastifyReplyFromHooks['onError']>>[0];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The token's claims, set by the gateway's check before its handler runs. */
+    gatewayClaims: AccessTokenClaims | null;
+  }
+}
 
 /**
  * Gateway mode (SPEC §9): every request that is not one of the server's own
@@ -28,7 +48,30 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
   const isServerPath = serverPathMatcher(config);
   // The same checks as introspection, with verdicts remembered for a few seconds.
   const inspector = new CachedTokenInspector(deps.core);
-  const identities = new WeakMap<FastifyRequest, AccessTokenClaims>();
+  const fail = (reply: ProxyReply, err: unknown) => reply.send(upstreamFailure(err, config.upstreamTimeout));
+
+  // One options object shared by every reply.from call (its callbacks get the
+  // request or reply as arguments), rather than fresh closures per request.
+  const fromOptions: FastifyReplyFromHooks = {
+    rewriteRequestHeaders: (request, headers) => {
+      const claims = request.gatewayClaims;
+      if (!claims) throw new TypeError('gateway: the request was not authenticated');
+      return upstreamRequestHeaders(headers as HeaderMap, {
+        claims,
+        requestId: request.id,
+        peerAddress: request.raw.socket.remoteAddress,
+        protocol: request.protocol,
+        host: request.host,
+        trustProxy: config.trustProxy,
+      }) as typeof headers;
+    },
+    rewriteHeaders: (headers) => clientResponseHeaders(headers as HeaderMap) as typeof headers,
+    onResponse: (request, reply, res) => passOn(request.method, reply, res.stream, fail),
+    onError: (reply, { error }) => fail(reply, error),
+    // A proxy must not replay requests on its own (reply-from retries GETs on
+    // 503 by default): the upstream's answer is passed on as it is.
+    retryDelay: () => null,
+  };
 
   await app.register(async function rcauthGateway(scope) {
     // Proxied bodies are streamed, never parsed: a pass-through parser for every
@@ -37,6 +80,8 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
     // keeps guarding the token routes only.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', passThrough);
+    // A declared request property: cheaper than a WeakMap keyed by requests.
+    scope.decorateRequest('gatewayClaims', null);
 
     await scope.register(replyFrom, {
       base: upstream.origin,
@@ -59,7 +104,7 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
       const path = pathOf(request.url);
       if (isServerPath(path)) throw new NotFound(`No route ${request.method} ${path}.`);
       const { claims } = await requireBearer(deps, request, [], inspector);
-      identities.set(request, claims);
+      request.gatewayClaims = claims;
       // The app's socket idle timeout is --request-timeout; left as is, it would
       // cut the client off while a slow upstream is still within
       // --upstream-timeout, and the promised 504 would never be sent. Node resets
@@ -73,34 +118,14 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
       url: '/*',
       schema: { hide: true },
       handler: function proxy(request: FastifyRequest, reply: FastifyReply) {
-        const claims = identities.get(request);
-        if (!claims) throw new TypeError('gateway: the request was not authenticated');
-        return forward(request, reply, upstream.pathPrefix + pathOf(request.url), (headers) =>
-          upstreamRequestHeaders(headers, {
-            claims,
-            requestId: request.id,
-            peerAddress: request.raw.socket.remoteAddress,
-            protocol: request.protocol,
-            host: request.host,
-            trustProxy: config.trustProxy,
-          }),
-        );
+        return forward(request, reply, upstream.pathPrefix + pathOf(request.url));
       },
     });
   });
 
-  function forward(request: FastifyRequest, reply: FastifyReply, source: string, rewrite: (headers: HeaderMap) => HeaderMap): FastifyReply {
+  function forward(request: FastifyRequest, reply: FastifyReply, source: string): FastifyReply {
     try {
-      return reply.from(source, {
-        rewriteRequestHeaders: (_req, headers) => rewrite(headers as HeaderMap) as typeof headers,
-        rewriteHeaders: (headers) => clientResponseHeaders(headers as HeaderMap) as typeof headers,
-        onError: (failed, { error }) => {
-          failed.send(upstreamFailure(error, config.upstreamTimeout));
-        },
-        // A proxy must not replay requests on its own (reply-from retries GETs on
-        // 503 by default): the upstream's answer is passed on as it is.
-        retryDelay: () => null,
-      });
+      return reply.from(source, fromOptions);
     } catch (err) {
       // reply-from refuses dot-segments and undecodable paths synchronously.
       if (err instanceof URIError || (err as { statusCode?: number }).statusCode === 400) {
@@ -110,6 +135,40 @@ export async function registerGateway(app: FastifyInstance, deps: AppDeps): Prom
       throw err;
     }
   }
+}
+
+/**
+ * Sends the upstream's answer (status and headers are already on the reply).
+ * The upstream has answered, so the request line is routine: the upstream logs
+ * the request itself, under our X-Request-Id, and the gateway's own refusals and
+ * 502/504 keep their line at info.
+ */
+function passOn(method: string, reply: ProxyReply, body: Readable, fail: (reply: ProxyReply, err: unknown) => void): void {
+  reply.routineRequestLine = true;
+  const status = reply.statusCode;
+  const length = Number(reply.getHeader('content-length'));
+  // HEAD, 204 and 304 answers have no body, and their Content-Length must pass unchanged.
+  if (!(length <= WHOLE_RESPONSE_MAX_BYTES) || method === 'HEAD' || status === 204 || status === 304 || status < 200) {
+    reply.send(body);
+    return;
+  }
+  const client = reply.raw;
+  const chunks: Buffer[] = [];
+  // A client that leaves stops the read, which frees the upstream connection.
+  const abandon = () => body.destroy();
+  client.once('close', abandon);
+  body.on('data', (chunk: Buffer) => chunks.push(chunk));
+  body.once('end', () => {
+    client.removeListener('close', abandon);
+    if (!reply.sent) reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  });
+  // Nothing has been sent yet, so a reset or stall mid-body still gets a proper 502/504.
+  body.once('error', (err) => {
+    client.removeListener('close', abandon);
+    if (client.destroyed || reply.sent) return;
+    reply.log.warn({ err }, 'upstream answer failed');
+    fail(reply, err);
+  });
 }
 
 /** Hands the unread request stream to reply-from, which pipes it upstream. */

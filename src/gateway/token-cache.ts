@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Core } from '../core/index.js';
 import { TokenInspector } from '../core/introspection.js';
 import type { AccountRecord } from '../core/store.js';
@@ -53,7 +53,8 @@ export class CachedTokenInspector extends TokenInspector {
   }
 
   override check(token: string, issuer: string): Promise<Verdict> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    // The one-shot hash costs about half of createHash().update().digest() for a token-sized input.
+    const key = hash('sha256', token, 'base64url');
     const now = this.now();
     const hit = this.entries.get(key);
     // The issuer is part of the check (it follows the Host header when --issuer

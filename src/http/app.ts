@@ -39,6 +39,19 @@ const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /**
+     * Set by a route whose request line is routine: the line is then written at
+     * debug rather than info. The gateway sets it for answers passed on from the
+     * upstream, which logs them itself under the same X-Request-Id; at info the
+     * line cost the gateway about 13 µs of CPU per proxied request (pino's
+     * redaction and write), close to a fifth of the whole.
+     */
+    routineRequestLine: boolean;
+  }
+}
+
 /** Assembles the Fastify app: parsers, hooks, the one error handler, every route. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { core, config } = opts;
@@ -93,10 +106,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     if (opts.https) reply.header('strict-transport-security', 'max-age=31536000');
   });
+  app.decorateReply('routineRequestLine', false);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.latency.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    request.log.info({ req: { method: request.method, route, ip: request.ip }, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime) }, 'request');
+    const line = { req: { method: request.method, route, ip: request.ip }, res: { statusCode: reply.statusCode }, ms: Math.round(reply.elapsedTime) };
+    if (reply.routineRequestLine) request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
   });
 
   app.setErrorHandler((err, request, reply) => {

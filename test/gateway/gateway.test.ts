@@ -60,6 +60,19 @@ class Upstream {
       if (!res.destroyed) res.end('late');
       return;
     }
+    if (path === '/small') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5', etag: '"v1"' });
+      res.end('small');
+      return;
+    }
+    if (path === '/stall' || path === '/drop') {
+      // A small answer (read whole by the gateway) that stops after its first bytes.
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('0123456789');
+      if (path === '/drop') setTimeout(() => res.destroy(), 50);
+      else await sleep(SLOW_MS);
+      return;
+    }
     if (path === '/download') {
       // First MiB, then wait until the client has read bytes: a gateway that
       // buffered the whole answer would never let the client see any.
@@ -184,6 +197,9 @@ describe('gateway mode', () => {
     const head = await fetch(`${server.url}/things/1`, { method: 'HEAD', headers: bearer() });
     assert.equal(head.status, 200);
     assert.equal(upstream.seen.at(-1), 'HEAD /things/1');
+    const sized = await fetch(`${server.url}/small`, { method: 'HEAD', headers: bearer() });
+    assert.equal(sized.status, 200);
+    assert.equal(sized.headers.get('content-length'), '5');
   });
 
   it('streams a 10 MiB request body to the upstream, byte for byte', async () => {
@@ -236,6 +252,32 @@ describe('gateway mode', () => {
     assert.equal(body.error, 'gateway_timeout');
     assert.equal(typeof body.error_description, 'string');
     assert.ok(ms >= 900 && ms < SLOW_MS, `answered after ${Math.round(ms)} ms`);
+  });
+
+  it('answers 504 when a small answer stalls mid-body and 502 when the upstream drops it', async () => {
+    const stalled = await fetch(`${server.url}/stall`, { headers: bearer() });
+    assert.equal(stalled.status, 504);
+    assert.equal((await json(stalled)).error, 'gateway_timeout');
+    const dropped = await fetch(`${server.url}/drop`, { headers: bearer() });
+    assert.equal(dropped.status, 502);
+    const body = await json(dropped);
+    assert.equal(body.error, 'bad_gateway');
+    assert.equal(body.request_id, dropped.headers.get('x-request-id'));
+  });
+
+  it('writes no info request line for answers passed on from the upstream, but does for its own refusals', async () => {
+    const proxied = await fetch(`${server.url}/small`, { headers: bearer() });
+    assert.equal(proxied.status, 200);
+    assert.equal(proxied.headers.get('content-length'), '5');
+    assert.equal(proxied.headers.get('etag'), '"v1"');
+    assert.equal(await proxied.text(), 'small');
+    const refused = await fetch(`${server.url}/things/2`);
+    assert.equal(refused.status, 401);
+    await refused.arrayBuffer();
+    const lineOf = (res: Response) => server.logs().split('\n').find((l) => l.includes(`"reqId":"${res.headers.get('x-request-id')}"`) && l.includes('"msg":"request"'));
+    for (let i = 0; i < 40 && !lineOf(refused); i++) await sleep(50);
+    assert.match(lineOf(refused) ?? '', /"level":30,.*"route":"\/\*".*"statusCode":401/);
+    assert.equal(lineOf(proxied), undefined);
   });
 
   it('keeps the server\'s own routes working and never proxies them', async () => {
