@@ -1,4 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { KeyObject } from 'node:crypto';
 import { seal, unseal } from './crypto.js';
 import type { SigningKeyRecord, Store } from './store.js';
 
@@ -9,7 +10,8 @@ interface LoadedKey {
   alg: SigningAlg;
   publicJwk: JWK;
   publicKey: CryptoKey;
-  privateKey: CryptoKey | null;
+  /** node:crypto's handle, made once here: the token issuer signs with it on every grant. */
+  privateKey: KeyObject | null;
   createdAt: number;
   retiredAt: number | null;
 }
@@ -136,7 +138,7 @@ export class KeyRing {
       const publicJwk = JSON.parse(r.publicJwk) as JWK;
       const publicKey = (await importJWK(publicJwk, alg)) as CryptoKey;
       // Retired keys only verify; the private half is needed for the active key only.
-      const privateKey = r.retiredAt === null ? ((await importJWK(this.openPrivate(r), alg)) as CryptoKey) : null;
+      const privateKey = r.retiredAt === null ? KeyObject.from((await importJWK(this.openPrivate(r), alg)) as CryptoKey) : null;
       loaded.push({ kid: r.kid, alg, publicJwk, publicKey, privateKey, createdAt: r.createdAt, retiredAt: r.retiredAt });
     }
     this.keys = loaded;

@@ -1,4 +1,4 @@
-import { KeyObject, sign } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { randomToken } from './crypto.js';
 import type { KeyRing } from './keys.js';
 import type { AccessTokenClaims } from '../verify/check.js';
@@ -27,9 +27,6 @@ export interface IssueInput {
  * not reported inactive (iat has one-second resolution).
  */
 export class TokenIssuer {
-  /** node:crypto's handle of each signing key, made once per key. */
-  private readonly keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
   constructor(
     private readonly keys: KeyRing,
     private readonly opts: { audience: string; accessTtl: number; profile: TokenProfile },
@@ -68,22 +65,18 @@ export class TokenIssuer {
   }
 
   /**
-   * RFC 7515 compact serialization, RS256 (RSASSA-PKCS1-v1_5 with SHA-256) through
-   * node:crypto's callback API, which signs on the libuv pool like jose's WebCrypto
-   * path but costs the event loop about a third less per token; the refresh path is
-   * bound by the main thread. Every token is still checked with jose (verify/check.ts,
-   * and the tests verify against the JWKS).
+   * RFC 7515 compact serialization through node:crypto's callback API, which signs
+   * on the libuv pool like jose's WebCrypto path but costs the event loop about a
+   * third less per token; the refresh path is bound by the main thread. ECDSA
+   * signatures are r‖s as JWS wants (RFC 7518 §3.4), not DER; RSA ignores the
+   * option. Every token is still checked with jose (verify/check.ts, and the tests
+   * verify against the JWKS).
    */
-  private signCompact(privateKey: CryptoKey, header: object, claims: AccessClaims): Promise<string> {
-    let keyObject = this.keyObjects.get(privateKey);
-    if (!keyObject) {
-      keyObject = KeyObject.from(privateKey);
-      this.keyObjects.set(privateKey, keyObject);
-    }
+  private signCompact(privateKey: KeyObject, header: object, claims: AccessClaims): Promise<string> {
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const input = `${encode(header)}.${encode(claims)}`;
     return new Promise((resolve, reject) => {
-      sign('sha256', Buffer.from(input), keyObject, (err, signature) => {
+      sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }, (err, signature) => {
         if (err) reject(err);
         else resolve(`${input}.${signature.toString('base64url')}`);
       });
