@@ -31,7 +31,12 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly db: Database.Database;
   private readonly stmts = new Map<string, Database.Statement>();
-  private rotateTx?: Database.Transaction<(r: RotateInput) => boolean>;
+  /**
+   * One transaction wrapper for every write, taking the work as its argument:
+   * better-sqlite3 builds a wrapper (several closures) per `transaction()` call,
+   * which the hot path would otherwise pay on every refresh.
+   */
+  private readonly inTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   constructor(readonly file: string, options: SqliteOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -50,6 +55,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw new StoreUnavailable(`cannot open SQLite database ${file}`, { cause: err });
     }
+    this.inTransaction = this.db.transaction((fn: () => unknown) => fn());
   }
 
   private st(sql: string): Database.Statement {
@@ -70,7 +76,7 @@ export class SqliteStore implements Store {
   }
 
   private tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.inTransaction.immediate(fn) as T;
   }
 
   async migrate(): Promise<void> {
@@ -208,24 +214,23 @@ export class SqliteStore implements Store {
   }
 
   rotate(r: RotateInput): Promise<boolean> {
-    // Built once: a refresh is the hot path, and a transaction wrapper costs a few closures.
-    this.rotateTx ??= this.db.transaction((r: RotateInput): boolean => {
-      // The family's current_hash is the one mark of which token is live (a token is
-      // used once it is not current), so a rotation writes the family row and the new
-      // token only: one page fewer per refresh than also stamping the old token's row.
-      // BEGIN IMMEDIATE serializes writers, and the WHERE re-checks current_hash under
-      // that lock: of two rotations of one token, only the first matches.
-      const moved = this.st(
-        `UPDATE families SET current_hash = ?, previous_hash = ?, last_used_at = ?, idle_expires_at = ?,
-           grace_response = ?, grace_until = ?
-         WHERE id = ? AND current_hash = ? AND revoked_at IS NULL`,
-      ).run(r.newHash, r.oldHash, r.now, r.idleExpiresAt, r.graceResponse, r.graceUntil, r.familyId, r.oldHash).changes;
-      if (moved !== 1) return false;
-      this.st('INSERT INTO refresh_tokens (hash, family_id, created_at) VALUES (?, ?, ?)').run(r.newHash, r.familyId, r.now);
-      return true;
-    });
-    const tx = this.rotateTx;
-    return this.run(() => tx.immediate(r));
+    return this.run(() =>
+      this.tx(() => {
+        // The family's current_hash is the one mark of which token is live (a token is
+        // used once it is not current), so a rotation writes the family row and the new
+        // token only: one page fewer per refresh than also stamping the old token's row.
+        // BEGIN IMMEDIATE serializes writers, and the WHERE re-checks current_hash under
+        // that lock: of two rotations of one token, only the first matches.
+        const moved = this.st(
+          `UPDATE families SET current_hash = ?, previous_hash = ?, last_used_at = ?, idle_expires_at = ?,
+             grace_response = ?, grace_until = ?
+           WHERE id = ? AND current_hash = ? AND revoked_at IS NULL`,
+        ).run(r.newHash, r.oldHash, r.now, r.idleExpiresAt, r.graceResponse, r.graceUntil, r.familyId, r.oldHash).changes;
+        if (moved !== 1) return false;
+        this.st('INSERT INTO refresh_tokens (hash, family_id, created_at) VALUES (?, ?, ?)').run(r.newHash, r.familyId, r.now);
+        return true;
+      }),
+    );
   }
 
   revokeFamily(familyId: string, now: number, reason: string): Promise<boolean> {
