@@ -92,11 +92,22 @@ async function sessions(spec: LoadSpec, n: number): Promise<string[]> {
   const worker = async () => {
     while (next < n) {
       const u = spec.users[next++ % spec.users.length]!;
-      out.push(String((await tokenRequest(spec, { grant_type: 'password', username: u.username, password: u.password })).refresh_token));
+      out.push(String((await tokenRequest(spec, passwordGrant(u))).refresh_token));
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return out;
+}
+
+function passwordGrant(u: LoadSpec['users'][number]): Record<string, string> {
+  return { grant_type: 'password', username: u.username, password: u.password };
+}
+
+/** For `get` with `bearer`: log in once and send that access token on every request. */
+async function bearerHeaders(spec: LoadSpec): Promise<Record<string, string>> {
+  if (!spec.bearer) return {};
+  const t = await tokenRequest(spec, passwordGrant(spec.users[0]!));
+  return { Authorization: `Bearer ${String(t.access_token)}` };
 }
 
 const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
@@ -120,7 +131,7 @@ async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
       method: 'POST', path: spec.path,
       setupRequest: (req) => {
         const u = spec.users[i++ % spec.users.length]!;
-        const { body, contentType } = encode(spec.format, { grant_type: 'password', username: u.username, password: u.password, ...spec.extra });
+        const { body, contentType } = encode(spec.format, { ...passwordGrant(u), ...spec.extra });
         return { ...req, body, headers: { 'content-type': contentType } };
       },
     };
@@ -155,12 +166,7 @@ async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
     };
     result = await timed({ ...base, requests: [request], setupClient });
   } else {
-    const headers: Record<string, string> = {};
-    if (spec.bearer) {
-      const u = spec.users[0]!;
-      const t = await tokenRequest(spec, { grant_type: 'password', username: u.username, password: u.password });
-      headers.authorization = `Bearer ${String(t.access_token)}`;
-    }
+    const headers = await bearerHeaders(spec);
     result = await timed({ ...base, method: 'GET', headers, requests: [{ method: 'GET', path: spec.path, headers }] });
   }
 
@@ -190,7 +196,7 @@ async function runWrkScenario(spec: LoadSpec): Promise<LoadResult> {
   const url = new URL(spec.path, spec.origin);
   const host = url.host;
   const loginRequests = spec.users.map((u) => {
-    const { body, contentType } = encode(spec.format, { grant_type: 'password', username: u.username, password: u.password, ...spec.extra });
+    const { body, contentType } = encode(spec.format, { ...passwordGrant(u), ...spec.extra });
     return rawRequest('POST', spec.loginPath ?? spec.path, host, { 'Content-Type': contentType }, body);
   });
   let script: string;
@@ -209,13 +215,7 @@ async function runWrkScenario(spec: LoadSpec): Promise<LoadResult> {
     const slices = Array.from({ length: threads }, (_, k) => pool.filter((_t, j) => j % threads === k));
     script = refreshScript({ slices, head, prefix, suffix, form: spec.format === 'form', logins: loginRequests });
   } else {
-    const headers: Record<string, string> = {};
-    if (spec.bearer) {
-      const u = spec.users[0]!;
-      const t = await tokenRequest(spec, { grant_type: 'password', username: u.username, password: u.password });
-      headers.Authorization = `Bearer ${String(t.access_token)}`;
-    }
-    script = staticScript('GET', headers);
+    script = staticScript('GET', await bearerHeaders(spec));
   }
   const w: WrkSummary = await runWrk(url.href, script, { threads, connections: spec.connections, duration: spec.duration, timeoutSeconds: TIMEOUT });
   const seconds = w.durationUs / 1e6;
